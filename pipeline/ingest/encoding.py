@@ -1,0 +1,186 @@
+"""Decode raw bytes to text: detect the encoding instead of assuming it.
+
+Order: BOM → strict UTF-8 → BOM-less UTF-16 → the CJK legacy codecs (GB18030,
+Big5) judged by how plausible the decoded characters are → charset-normalizer's
+guess → a per-line mixed decode. Binary data is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_LEGACY = ("gb18030", "big5hkscs")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class DecodeError(ValueError):
+    """The bytes are not text in any encoding we accept; ``reason`` is a reject code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    flags: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _common_chars() -> frozenset[str]:
+    """The ~4000 most frequent Han characters (Simplified), from jieba's dictionary."""
+    import os
+    from collections import Counter
+
+    import jieba
+
+    counts: Counter[str] = Counter()
+    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, *_ = line.split(" ")
+            for ch in word:
+                counts[ch] += int(freq)
+    return frozenset(ch for ch, _ in counts.most_common(4000))
+
+
+@lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def plausibility(text: str) -> float:
+    """Share of Han characters that are common ones (after folding to Simplified).
+
+    Correctly decoded Chinese scores ~0.95+; GBK bytes read as Big5 (or the
+    reverse) give mostly rare characters and score far lower.
+    """
+    han = [ch for ch in _to_simplified().convert(text[:20000]) if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = _common_chars()
+    return sum(ch in common for ch in han) / len(han)
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        # UTF-16 text without a BOM has NULs in every other byte; binary has them anywhere.
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        return not (max(even, odd) > len(sample) // 4 and min(even, odd) < len(sample) // 64)
+    return False
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    codec = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode ``data`` or raise ``DecodeError`` with a reject reason."""
+    if not data.strip():
+        raise DecodeError("empty", "file is empty or whitespace only")
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(codec), codec.replace("-sig", "") + "-bom")
+            except UnicodeDecodeError as exc:
+                raise DecodeError("undecodable", f"has a {codec} BOM but does not decode: {exc}") from exc
+    if _looks_binary(data):
+        raise DecodeError("binary", "contains NUL bytes in a pattern that is not UTF-16 text")
+    if b"\x00" in data[:8192]:
+        text = _utf16_without_bom(data)
+        if text is not None:
+            return _checked(text, "utf-16")
+    try:
+        return _checked(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    best: Decoded | None = None
+    best_score = -1.0
+    for codec in _LEGACY:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        score = plausibility(text)
+        if score > best_score:
+            best, best_score = Decoded(text, codec.replace("big5hkscs", "big5")), score
+    if best is not None and best_score >= 0.6:
+        return _checked(best.text, best.encoding)
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
+    guess = _charset_normalizer_guess(data)
+    if guess is not None:
+        return guess
+    raise DecodeError("undecodable", "bytes are not valid UTF-8, UTF-16, GB18030 or Big5 text")
+
+
+def _decode_mixed(data: bytes) -> Decoded | None:
+    """Files concatenated from several sources: decode each line on its own."""
+    lines = data.split(b"\n")
+    out: list[str] = []
+    used: set[str] = set()
+    for raw in lines:
+        for codec in ("utf-8", "gb18030", "big5hkscs"):
+            try:
+                out.append(raw.decode(codec))
+                used.add(codec)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            return None
+    text = "\n".join(out)
+    if len(used) < 2 or plausibility(text) < 0.6:
+        return None
+    decoded = _checked(text, "mixed:" + "+".join(sorted(used)))
+    decoded.flags.append("mixed_encoding")
+    return decoded
+
+
+def _charset_normalizer_guess(data: bytes) -> Decoded | None:
+    from charset_normalizer import from_bytes
+
+    match = from_bytes(data[:200_000]).best()
+    if match is None:
+        return None
+    text = data.decode(match.encoding, errors="replace")
+    bad = text.count("\ufffd")
+    if bad / max(len(text), 1) > 0.01 or plausibility(text) < 0.6:
+        return None
+    decoded = _checked(text, match.encoding)
+    if bad:
+        decoded.flags.append(f"undecodable_bytes:{bad}")
+    return decoded
+
+
+def _checked(text: str, encoding: str) -> Decoded:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    controls = len(_CONTROL.findall(text[:100_000]))
+    if controls > max(20, len(text[:100_000]) // 50):
+        raise DecodeError("binary", f"decodes as {encoding} but has {controls} control characters")
+    if not text.strip():
+        raise DecodeError("empty", "file holds no visible text")
+    return Decoded(_CONTROL.sub("", text), encoding)
