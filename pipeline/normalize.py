@@ -201,17 +201,33 @@ def _fold_zhe(doc: OffsetText) -> OffsetText:
 
 
 def _chinese_punctuation(doc: OffsetText) -> OffsetText:
-    """ASCII , : ; ? ! ( ) touching a Chinese character become their Chinese forms."""
+    """ASCII , : ; ? ! next to a Chinese character, and ( ) pairs in Chinese context,
+    become their Chinese forms; ASCII contexts (1,000 / URLs / English) keep theirs."""
     table = settings().punctuation
     text = doc.text
     edits = []
+    for a, b in _paren_pairs(text):
+        outside = text[a - 1 : a] + text[b + 1 : b + 2]
+        if _HAN.search(outside) or _HAN.search(text[a + 1 : b]):
+            edits += [(a, a + 1, table.get("(", "(")), (b, b + 1, table.get(")", ")"))]
     for i, ch in enumerate(text):
-        if ch not in table:
+        if ch not in table or ch in "()":
             continue
         before = text[i - 1] if i else ""
         after = text[i + 1] if i + 1 < len(text) else ""
-        if ch == "(" and _HAN.match(after or " ") or ch == ")" and _HAN.match(before or " "):
+        if _HAN.match(before or " ") or (_HAN.match(after or " ") and not before.isdigit()):
             edits.append((i, i + 1, table[ch]))
-        elif ch not in "()" and (_HAN.match(before or " ") or (_HAN.match(after or " ") and not before.isdigit())):
-            edits.append((i, i + 1, table[ch]))
-    return doc.splice(edits)
+    return doc.splice(sorted(edits))
+
+
+def _paren_pairs(text: str) -> list[tuple[int, int]]:
+    """Matched ASCII parenthesis pairs on one line."""
+    pairs, stack = [], []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            pairs.append((stack.pop(), i))
+        elif ch == "\n":
+            stack.clear()
+    return pairs

@@ -19,7 +19,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_LEGACY = ("gb18030", "big5hkscs")
+# BOM-less UTF-16 of pure CJK text has no NUL bytes, so it competes here too.
+_LEGACY = ("gb18030", "big5hkscs", "utf-16-le", "utf-16-be")
+_NAMES = {"big5hkscs": "big5", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -77,23 +79,18 @@ def plausibility(text: str) -> float:
     return sum(ch in common for ch in han) / len(han)
 
 
-def _looks_binary(data: bytes) -> bool:
-    sample = data[:8192]
-    if b"\x00" in sample:
-        # UTF-16 text without a BOM has NULs in every other byte; binary has them anywhere.
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        return not (max(even, odd) > len(sample) // 4 and min(even, odd) < len(sample) // 64)
-    return False
-
-
 def _utf16_without_bom(data: bytes) -> str | None:
-    sample = data[:4096]
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    codec = "utf-16-le" if odd > even else "utf-16-be"
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError:
-        return None
+    """Text with NUL bytes is UTF-16 if one byte order decodes to plausible text."""
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:5000]
+        printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in sample) / max(len(sample), 1)
+        if printable > 0.97 and (plausibility(sample) >= 0.6 or sample.isascii()):
+            return text
+    return None
 
 
 def decode_bytes(data: bytes) -> Decoded:
@@ -106,12 +103,11 @@ def decode_bytes(data: bytes) -> Decoded:
                 return _checked(data.decode(codec), codec.replace("-sig", "") + "-bom")
             except UnicodeDecodeError as exc:
                 raise DecodeError("undecodable", f"has a {codec} BOM but does not decode: {exc}") from exc
-    if _looks_binary(data):
-        raise DecodeError("binary", "contains NUL bytes in a pattern that is not UTF-16 text")
     if b"\x00" in data[:8192]:
         text = _utf16_without_bom(data)
-        if text is not None:
-            return _checked(text, "utf-16")
+        if text is None:
+            raise DecodeError("binary", "contains NUL bytes and is not UTF-16 text")
+        return _checked(text, "utf-16")
     try:
         return _checked(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -125,7 +121,7 @@ def decode_bytes(data: bytes) -> Decoded:
             continue
         score = plausibility(text)
         if score > best_score:
-            best, best_score = Decoded(text, codec.replace("big5hkscs", "big5")), score
+            best, best_score = Decoded(text, _NAMES.get(codec, codec)), score
     if best is not None and best_score >= 0.6:
         return _checked(best.text, best.encoding)
     mixed = _decode_mixed(data)
@@ -143,15 +139,23 @@ def _decode_mixed(data: bytes) -> Decoded | None:
     out: list[str] = []
     used: set[str] = set()
     for raw in lines:
-        for codec in ("utf-8", "gb18030", "big5hkscs"):
+        try:
+            out.append(raw.decode("utf-8"))
+            used.add("utf-8")
+            continue
+        except UnicodeDecodeError:
+            pass
+        options = []
+        for codec in ("gb18030", "big5hkscs"):
             try:
-                out.append(raw.decode(codec))
-                used.add(codec)
-                break
+                options.append((plausibility(raw.decode(codec)), codec, raw.decode(codec)))
             except UnicodeDecodeError:
                 continue
-        else:
+        if not options:
             return None
+        _, codec, line = max(options)
+        out.append(line)
+        used.add(_NAMES.get(codec, codec))
     text = "\n".join(out)
     if len(used) < 2 or plausibility(text) < 0.6:
         return None
