@@ -1,0 +1,112 @@
+"""Benchmark: build a ~1,000-file corpus from the sample corpus (and the seeds when
+present), run the pipeline on it, and report chars/s per stage, peak memory, the
+unchanged rerun and the time to add one article to the corpus.
+
+Usage: python scripts/bench.py [--files N] [--workdir .bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.runner import SAMPLE_CORPUS, run_corpus  # noqa: E402
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+ENCODINGS = ["utf-8", "utf-8", "utf-8", "gb18030", "utf-16"]
+
+
+def templates() -> list[tuple[str, str]]:
+    """(suffix, text) of every usable template file: the sample corpus and the seeds."""
+    from pipeline.ingest.encoding import decode_bytes
+
+    out = []
+    sources = sorted(SAMPLE_CORPUS.glob("*.txt")) + (sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else [])
+    for path in sources:
+        out.append((".txt", decode_bytes(path.read_bytes()).text))
+    return out
+
+
+def vary(text: str, n: int, rng: random.Random) -> str:
+    """A distinct article: shuffled middle paragraphs and a numbered line of our own."""
+    lines = text.split("\n")
+    head, middle, tail = lines[:3], lines[3:-3], lines[-3:]
+    rng.shuffle(middle)
+    note = f"（编者注：本文为基准测试第{n}号样本，数据截至2025年{n % 12 + 1}月。）"
+    return "\n".join(head + [note] + middle + tail)
+
+
+def build_corpus(dest: Path, n_files: int) -> int:
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    rng = random.Random(20251203)
+    temps = templates()
+    total = 0
+    for i in range(n_files):
+        suffix, text = temps[i % len(temps)]
+        encoding = ENCODINGS[i % len(ENCODINGS)]
+        data = vary(text, i, rng).encode(encoding, errors="replace")
+        (dest / f"doc_{i:05d}{suffix}").write_bytes(data)
+        total += len(data)
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--workdir", default=str(ROOT / ".bench"))
+    args = ap.parse_args()
+    work = Path(args.workdir)
+    corpus, out = work / "corpus", work / "outputs"
+    size = build_corpus(corpus, args.files)
+    if out.exists():
+        shutil.rmtree(out)
+    print(f"corpus: {args.files} files, {size / 1e6:.1f} MB in {corpus}")
+
+    t = time.perf_counter()
+    full = run_corpus([corpus], out)
+    full_s = time.perf_counter() - t
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    t = time.perf_counter()
+    rerun = run_corpus([corpus], out, progress=lambda _m: None)
+    rerun_s = time.perf_counter() - t
+
+    extra = work / "extra_article.txt"
+    extra.write_text(vary(templates()[0][1], 999_999, random.Random(7)), encoding="utf-8")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipeline.cli", "add", str(extra), "--out", str(out), "--local"], check=True, cwd=ROOT)
+    add_s = time.perf_counter() - t
+
+    chars = full.chars
+    rows = [("stage", "seconds", "chars/s")]
+    for stage, secs in sorted(full.seconds.items(), key=lambda kv: -kv[1]):
+        rows.append((stage, f"{secs:.1f}", f"{chars / secs / 1000:.1f}k" if secs else "-"))
+    rows.append(("overall (wall)", f"{full_s:.1f}", f"{chars / full_s / 1000:.1f}k"))
+    print(f"\n{full.n_new} articles, {chars / 1e6:.2f} M chars, {full.n_failed} rejects")
+    width = max(len(r[0]) for r in rows)
+    for r in rows:
+        print(f"  {r[0]:<{width}}  {r[1]:>8}  {r[2]:>10}")
+    print(f"\npeak RSS: {peak_mib:.0f} MiB")
+    print(f"unchanged rerun: {rerun_s:.2f} s ({rerun.describe()})")
+    print(f"`zhnews add` of one article (new process, models loaded): {add_s:.1f} s vs full run {full_s:.1f} s")
+    result = {
+        "files": args.files, "articles": full.n_new, "chars": chars, "full_s": full_s,
+        "stage_seconds": full.seconds, "peak_rss_mib": peak_mib, "rerun_s": rerun_s, "add_one_s": add_s,
+    }
+    (work / "results.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
