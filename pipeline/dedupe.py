@@ -9,6 +9,7 @@ import numpy as np
 from pipeline.config import load_config
 
 SHINGLE = 5
+SCHEME = "affine32"  # 32-bit values: they fit the uint32 column
 
 
 @lru_cache(maxsize=1)
@@ -22,7 +23,7 @@ def signature(key: str) -> list[int]:
     from datasketch import MinHash
 
     _, num_perm = _params()
-    mh = MinHash(num_perm=num_perm, seed=1)
+    mh = MinHash(num_perm=num_perm, seed=1, scheme=SCHEME)
     shingles = {key[i : i + SHINGLE] for i in range(max(len(key) - SHINGLE + 1, 1))}
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles)])
     return [int(v) for v in mh.hashvalues]
@@ -50,14 +51,14 @@ class Fingerprinter:
         from datasketch import MinHash
 
         self.signatures[aid] = values
-        self.lsh.insert(aid, MinHash(num_perm=self.num_perm, hashvalues=values))
+        self.lsh.insert(aid, MinHash(num_perm=self.num_perm, hashvalues=values, scheme=SCHEME))
 
     def check(self, aid: str, key: str) -> tuple[str | None, list[int]]:
         from datasketch import MinHash
 
         sig = signature(key)
         values = np.asarray(sig, dtype=np.uint64)
-        candidates = self.lsh.query(MinHash(num_perm=self.num_perm, hashvalues=values))
+        candidates = self.lsh.query(MinHash(num_perm=self.num_perm, hashvalues=values, scheme=SCHEME))
         best, best_sim = None, 0.0
         for other in sorted(candidates):
             sim = float(np.mean(self.signatures[other] == values))

@@ -23,7 +23,7 @@ def corpus(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     (src / "agg.txt").write_text(AGGREGATED, encoding="utf-8")
-    (src / "trad.txt").write_bytes(TRAD.encode("big5", errors="strict") if False else TRAD.encode("utf-8"))
+    (src / "trad.txt").write_text(TRAD, encoding="utf-8")
     (src / "empty.txt").write_bytes(b"")
     (src / "blob.txt").write_bytes(b"\x00\x01\x02\x03\xff" * 400)
     return src
@@ -56,10 +56,12 @@ def test_run_rerun_add_change(corpus, tmp_path):
 
     # a changed file replaces what it produced before
     (corpus / "agg.txt").write_text(BODY2 + "\n本文源自:财经日报\n", encoding="utf-8")
+    (corpus / "trad.txt").write_text(TRAD.replace("120億元", "150億元"), encoding="utf-8")
     changed = run_corpus([corpus], out, progress=_quiet)
-    assert changed.n_files == 1
-    texts = sorted(a["text_original"] for a in rows(out, "articles"))
-    assert BODY2 in texts and len(texts) == 2  # BODY1 still backed by same.txt
+    assert (changed.n_files, changed.n_new, changed.n_removed) == (2, 2, 1)
+    texts = [a["text_original"] for a in rows(out, "articles")]
+    assert len(texts) == 3 and BODY1 in texts and BODY2 in texts  # BODY1 still backed by same.txt
+    assert not any("120億元" in t for t in texts) and any("150億元" in t for t in texts)
     assert [r["reason"] for r in rows(out, "rejects")].count("teaser") == 0
     assert validate_store(out) == []
 
