@@ -17,7 +17,7 @@ from pipeline.ingest.formats import Document, FormatError, read_documents
 from pipeline.ingest.markup import strip_markup_remnants
 from pipeline.ingest.mojibake import repair_misaligned_gbk
 from pipeline.ingest.pinyin import strip_pinyin
-from pipeline.ingest.structure import Metadata, clean_segment, split_segments
+from pipeline.ingest.structure import Metadata, clean_segment, iso_date, split_segments
 from pipeline.model import IngestResult, RawArticle, Reject, Removal
 
 _SPACES = re.compile(r"[ \t\u00a0\u2002\u2003\u200b]+")
@@ -93,6 +93,8 @@ def _articles_of(
                 articles[-1].removed.extend(Removal("trailer", ln) for ln in seg.lines)
             continue
         meta = Metadata(**{k: v for k, v in doc.meta.items() if k in Metadata.__dataclass_fields__})
+        if meta.published_date:
+            meta.published_date = iso_date(meta.published_date)
         clean = clean_segment(seg, meta)
         if len(clean.text) < min_chars and articles:
             # Footer matter after an article's end line (disclaimers, ads): part of that article's removals.

@@ -51,7 +51,7 @@ def _html_document(page: str) -> Document:
     doc = extract_html(page)
     if not doc.text.strip():
         raise FormatError("no_text", f"HTML page has no extractable main text ({doc.extractor})")
-    meta = {k: v for k, v in (("title", doc.title), ("author", doc.author), ("url", doc.url), ("published_date", doc.date)) if v}
+    meta = {k: v for k, v in (("title", doc.title), ("outlet", doc.outlet), ("author", doc.author), ("url", doc.url), ("published_date", doc.date)) if v}
     return Document(doc.text, meta, [f"extractor:{doc.extractor}"])
 
 

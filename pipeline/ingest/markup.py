@@ -36,33 +36,46 @@ def strip_markup_remnants(text: str) -> tuple[str, int]:
 class HtmlDocument:
     text: str
     title: str | None
+    outlet: str | None
     author: str | None
     url: str | None
     date: str | None
     extractor: str
 
 
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TITLE_SEP = re.compile(r"\s*[_|｜—–]\s*|\s+-\s+")
+_BYLINE_PREFIX = re.compile(r"^(?:作者|文|记者|記者|编辑|編輯)\s*[:：|｜]\s*")
+
+
 def extract_html(page: str) -> HtmlDocument:
     """Main text of a web page via trafilatura; a plain lxml text dump if that finds nothing."""
-    import json
-
     import trafilatura
 
     try:
-        result = trafilatura.extract(page, output_format="json", with_metadata=True, include_comments=False)
+        doc = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False)
     except Exception:  # trafilatura raises assorted parser errors on broken pages
-        result = None
-    if result:
-        data = json.loads(result)
-        return HtmlDocument(
-            text=data.get("text") or "",
-            title=data.get("title"),
-            author=data.get("author"),
-            url=data.get("source") or data.get("url"),
-            date=data.get("date"),
-            extractor="trafilatura",
-        )
-    return HtmlDocument(_lxml_text(page), None, None, None, None, "lxml-fallback")
+        doc = None
+    if doc is not None and doc.text:
+        author = _BYLINE_PREFIX.sub("", doc.author).strip() if doc.author else None
+        return HtmlDocument(doc.text, doc.title, _outlet_from_title(page, doc.title) or _sitename(doc.sitename),
+                            author or None, doc.url, doc.date, "trafilatura")
+    return HtmlDocument(_lxml_text(page), None, None, None, None, None, "lxml-fallback")
+
+
+def _outlet_from_title(page: str, title: str | None) -> str | None:
+    """`<title>Headline_Section_Outlet</title>`: the last part names the outlet."""
+    m = _TITLE_TAG.search(page[:20000])
+    if not m:
+        return None
+    parts = [p for p in _TITLE_SEP.split(html.unescape(m.group(1)).strip()) if p]
+    if len(parts) > 1 and parts[-1] != title and len(parts[-1]) <= 16:
+        return parts[-1]
+    return None
+
+
+def _sitename(name: str | None) -> str | None:
+    return name if name and "." not in name else None  # a bare hostname is not an outlet name
 
 
 def _lxml_text(page: str) -> str:

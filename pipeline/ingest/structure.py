@@ -15,7 +15,7 @@ from pipeline.config import load_config
 from pipeline.model import Removal
 from pipeline.textfold import fold_for_matching
 
-_SENTENCE_END = re.compile(r"[。！？!?…」”\"']$")
+_SENTENCE_END = re.compile(r"[。！？!?…]$")
 
 
 @dataclass
@@ -149,22 +149,30 @@ def _mark_trailers(segments: list[Segment], rules: Rules) -> list[Segment]:
     return segments
 
 
-def _resolve_metadata(folded_lines: list[str], meta: Metadata, rules: Rules) -> None:
-    """Fill empty fields; earlier patterns in the config win over later ones."""
+def _resolve_metadata(meta_lines: list[tuple[str, str]], meta: Metadata, rules: Rules) -> None:
+    """Fill empty fields from (original, folded) lines; earlier config patterns win.
+
+    Values are cut from the original line (its script kept) when folding kept
+    the line's length, which it does for all but a few OpenCC phrases.
+    """
+    def value_of(m: re.Match[str], original: str, folded: str) -> str:
+        span = original if len(original) == len(folded) else folded
+        return span[m.start("value") : m.end("value")].strip()
+
     for key in ("outlet", "author", "url", "published_date"):
         if getattr(meta, key) is not None:
             continue
         for pat in rules.meta["date" if key == "published_date" else key]:
-            value = next((m.group("value").strip() for ln in folded_lines if (m := pat.search(ln))), None)
+            value = next((value_of(m, orig, fold) for orig, fold in meta_lines if (m := pat.search(fold))), None)
             if key == "published_date" and value:
-                value = _iso_date(value)
+                value = iso_date(value)
             if value:
                 setattr(meta, key, value)
                 break
 
 
-def _iso_date(raw: str) -> str | None:
-    parts = re.findall(r"\d+", raw)
+def iso_date(raw: str) -> str | None:
+    parts = re.findall(r"\d+", raw)[:3]
     if len(parts) != 3:
         return None
     y, m, d = (int(p) for p in parts)
@@ -186,7 +194,7 @@ def clean_segment(seg: Segment, meta: Metadata | None = None) -> CleanArticle:
     meta = meta or Metadata()
     removed: list[Removal] = []
     kept: list[str] = []
-    meta_lines: list[str] = []
+    meta_lines: list[tuple[str, str]] = []
     lines = seg.lines
     for idx, line in enumerate(lines):
         folded = fold_for_matching(line)
@@ -195,7 +203,7 @@ def clean_segment(seg: Segment, meta: Metadata | None = None) -> CleanArticle:
             removed.extend(Removal(cut, ln) for ln in lines[idx:])
             break
         if _is_meta_line(folded, rules):
-            meta_lines.append(folded)
+            meta_lines.append((line, folded))
             removed.append(Removal("metadata", line))
             continue
         rule = _boilerplate_rule(folded, rules)
