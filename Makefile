@@ -28,6 +28,14 @@ test: setup
 bench: setup
 	$(PY) scripts/bench.py
 
+# The despin language model (models/despin_lm.npz) from the MSRA text and jieba frequencies.
+despin-model: setup
+	$(PY) scripts/train_despin_lm.py
+
+# Spin restoration measured on text we spin ourselves, and on the seeds when present.
+eval-despin: setup
+	$(PY) scripts/eval_despin.py
+
 sample-corpus: setup
 	$(PY) scripts/make_sample_corpus.py
 
