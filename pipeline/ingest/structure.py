@@ -15,7 +15,7 @@ from pipeline.config import load_config
 from pipeline.model import Removal
 from pipeline.textfold import fold_for_matching
 
-_SENTENCE_END = re.compile(r"[。！？!?…]$")
+_SENTENCE_END = re.compile(r"[。…]$")  # a question or exclamation may well be a headline
 
 
 @dataclass
