@@ -25,29 +25,12 @@ from pipeline.config import load_config, project_path  # noqa: E402
 from pipeline.despin import despin  # noqa: E402
 from pipeline.despin.candidates import CILIN, curated_pairs  # noqa: E402
 from pipeline.despin.stage import Despinner, default_despinner, despinner_for_pairs  # noqa: E402
+from pipeline.despin.evaluation import line_distance, pair_restoration, split_at_attribution, trailing_parts  # noqa: E402
 from pipeline.model import DespinResult  # noqa: E402
 from spinner import spin  # noqa: E402
 
 SEEDS = project_path("..") / "shared" / "seeds"
 FIXTURE = project_path("tests/fixtures/despin_clean.txt")
-
-
-def levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def line_distance(a: str, b: str) -> int:
-    """Edit distance summed over lines (spinning and restoring never touch newlines)."""
-    la, lb = a.split("\n"), b.split("\n")
-    if len(la) != len(lb):
-        return levenshtein(a, b)
-    return sum(levenshtein(x, y) for x, y in zip(la, lb))
 
 
 def seed_file(prefix: str) -> Path | None:
@@ -65,37 +48,6 @@ def clean_texts() -> list[tuple[str, str]]:
 
         texts.append(("seed 004 t2s", opencc.OpenCC("t2s").convert(s004.read_text(encoding="utf-8"))))
     return texts
-
-
-def split_seed_003(text: str) -> tuple[str, list[str]]:
-    """Main article (before its 本文源自 line) and the lines after it."""
-    lines = text.split("\n")
-    cut = next((i for i, line in enumerate(lines) if line.startswith("本文源自")), len(lines))
-    return "\n".join(lines[:cut]), lines[cut + 1 :]
-
-
-def trailing_parts(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Teasers (cut-off lines ending in ...) and snippets (runs of other body lines)."""
-    teasers, snippets, run = [], [], []
-    for line in lines + [""]:
-        if line.endswith(("...", "…")):
-            teasers.append(line)
-        elif len(line) > 40:
-            run.append(line)
-            continue
-        if run:
-            snippets.append("\n".join(run))
-            run = []
-    return teasers, snippets
-
-
-def pair_restoration(text: str, result: DespinResult, pairs: list[tuple[str, str]]) -> tuple[int, int]:
-    """(restored, occurrences) of the spun surfaces of ``pairs`` in ``text``."""
-    edits = Counter((e.spun, e.restored) for e in result.edits)
-    surfaces = {s for _, s in pairs}
-    occurrences = sum(text.count(s) for s in surfaces)
-    restored = sum(n for (s, o), n in edits.items() if (o, s) in set(pairs))
-    return restored, occurrences
 
 
 def row(cells: list[object], widths: list[int]) -> str:
@@ -181,7 +133,7 @@ def evaluate_seed_003(args: argparse.Namespace) -> None:
     if path is None:
         print("== seed 003: skipped (../shared/seeds not available) ==")
         return
-    main_text, trailing = split_seed_003(path.read_text(encoding="utf-8"))
+    main_text, trailing = split_at_attribution(path.read_text(encoding="utf-8"))
     core = curated_pairs(load_config("despin"), ("core",))
     print("== Spun seed 003, main article (%d chars) ==" % len(main_text))
     widths = [30, 7, 7, 7, 14]

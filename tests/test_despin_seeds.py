@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from conftest import seed_path
 from pipeline.config import load_config
 from pipeline.despin import despin
 from pipeline.despin.candidates import curated_pairs
+from pipeline.despin.evaluation import split_at_attribution, trailing_parts
 from pipeline.model import DespinResult
 from pipeline.textfold import opencc_converter
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-
-
-def split_seed_003(text: str) -> tuple[str, list[str]]:
-    """Main article (before its first 本文源自 line) and the lines after it."""
-    lines = text.split("\n")
-    cut = next(i for i, line in enumerate(lines) if line.startswith("本文源自"))
-    return "\n".join(lines[:cut]), lines[cut + 1 :]
-
-
-def trailing_parts(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Teasers (cut-off lines ending in ...) and snippets (runs of other body lines)."""
-    teasers, snippets, run = [], [], []
-    for line in lines + [""]:
-        if line.endswith(("...", "…")):
-            teasers.append(line)
-        elif len(line) > 40:
-            run.append(line)
-            continue
-        if run:
-            snippets.append("\n".join(run))
-            run = []
-    return teasers, snippets
 
 
 def seed_text(prefix: str) -> str:
-    """A seed file's text; skips the test when the seeds are not beside the checkout."""
-    if not SEEDS.is_dir():
-        pytest.skip("seeds not available: ../shared/seeds")
-    found = sorted(SEEDS.glob(f"{prefix}_*.txt"))
-    if not found:
-        pytest.skip(f"seed {prefix} not found in ../shared/seeds")
-    return found[0].read_text(encoding="utf-8")
+    return seed_path(prefix).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +27,7 @@ def seed_003() -> str:
 
 @pytest.fixture(scope="module")
 def main_003(seed_003) -> tuple[str, DespinResult]:
-    main, _ = split_seed_003(seed_003)
+    main, _ = split_at_attribution(seed_003)
     return main, despin(main)
 
 
@@ -101,7 +73,7 @@ def test_seed_003_names(main_003):
 
 
 def test_seed_003_trailing_snippets(seed_003):
-    _, lines = split_seed_003(seed_003)
+    _, lines = split_at_attribution(seed_003)
     teasers, snippets = trailing_parts(lines)
     assert len(snippets) >= 2
     for snippet in snippets:
