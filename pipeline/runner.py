@@ -130,7 +130,7 @@ def plan_run(store, inputs: Iterable[str | os.PathLike[str]]) -> RunPlan:
     sources = store.read("sources", columns=["source_path", "sha256", "article_ids"]).to_pylist()
     for row in sources:
         known[row["source_path"]] = row
-    todo, unchanged, unchanged_articles = [], [], 0
+    todo, unchanged, unchanged_ids = [], [], set()
     for path in files:
         try:
             sha, size = _hash_file(path)
@@ -141,10 +141,10 @@ def plan_run(store, inputs: Iterable[str | os.PathLike[str]]) -> RunPlan:
         prev = known.get(src.source_path)
         if prev is not None and prev["sha256"] == sha:
             unchanged.append(src)
-            unchanged_articles += len(prev["article_ids"] or [])
+            unchanged_ids.update(prev["article_ids"] or [])
         else:
             todo.append(src)
-    return RunPlan(new_run_id(started), started, todo, unchanged, unchanged_articles, skipped)
+    return RunPlan(new_run_id(started), started, todo, unchanged, len(unchanged_ids), skipped)
 
 
 def prepare_article(raw: RawArticle) -> ArticleDoc:

@@ -38,12 +38,13 @@ def templates() -> list[tuple[str, str]]:
 
 
 def vary(text: str, n: int, rng: random.Random) -> str:
-    """A distinct article: shuffled middle paragraphs and a numbered line of our own."""
+    """A distinct article: shuffled middle paragraphs and a numbered body line of our own."""
     lines = text.split("\n")
-    head, middle, tail = lines[:3], lines[3:-3], lines[-3:]
+    head, middle, tail = lines[:4], lines[4:-3], lines[-3:]
     rng.shuffle(middle)
-    note = f"（编者注：本文为基准测试第{n}号样本，数据截至2025年{n % 12 + 1}月。）"
-    return "\n".join(head + [note] + middle + tail)
+    note = (f"据不完全统计，截至2025年{n % 12 + 1}月，第{n}批次样本涉及的芯片企业融资事件约{n % 97 + 3}起，"
+            "涉及金额合计超过百亿元，多数集中在推理芯片和高速互联领域。")
+    return "\n".join(head + middle[: len(middle) // 2] + [note] + middle[len(middle) // 2 :] + tail)
 
 
 def build_corpus(dest: Path, n_files: int) -> int:

@@ -71,11 +71,19 @@ class CharLM:
     word_logfreq: dict[str, float]  # jieba dict.txt log relative frequencies
     word_logfreq_floor: float
     _cache: dict[int, float] = field(default_factory=dict, repr=False)
+    _char_ids: dict[str, int] = field(default_factory=dict, repr=False)
+    _continuations: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = field(default_factory=dict, repr=False)
 
     def ids(self, text: str) -> list[int]:
         """Symbol ids of ``text`` (one per character)."""
-        vocab = self.vocab
-        return [vocab.get(ch, UNK) for ch in fold_text(text)]
+        char_ids = self._char_ids
+        out = []
+        for ch in text:
+            sym = char_ids.get(ch)
+            if sym is None:  # fold each distinct character once
+                sym = char_ids[ch] = self.vocab.get(fold_char(ch), UNK)
+            out.append(sym)
+        return out
 
     def logprob(self, context: list[int], sym: int) -> float:
         """log P(sym | last order-1 symbols of context), backing off as needed."""
@@ -108,11 +116,19 @@ class CharLM:
         return -(self.table[UNK] >> 16) / LOGP_SCALE
 
     def continuation_logprob(self, left: list[int], tail: list[int]) -> float:
-        """Sum of log P over the symbols of ``tail`` when it follows ``left``."""
+        """Sum of log P over the symbols of ``tail`` when it follows ``left`` (memoised:
+        every candidate at a spot is compared with the same text-as-it-stands)."""
+        key = (tuple(left), tuple(tail))
+        cached = self._continuations.get(key)
+        if cached is not None:
+            return cached
+        if len(self._continuations) > _CACHE_LIMIT:
+            self._continuations.clear()
         history = left + tail
         total = 0.0
         for i in range(len(left), len(history)):
             total += self.logprob(history[max(0, i - self.order + 1) : i], history[i])
+        self._continuations[key] = total
         return total
 
     def span_logprob(self, ids: list[int], start: int, end: int) -> float:

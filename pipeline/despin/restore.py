@@ -29,6 +29,7 @@ class ChoiceParams:
     domain_words: frozenset[str]
     min_confidence: float
     passes: int
+    cilin_only_to_commoner: bool
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> ChoiceParams:
@@ -42,6 +43,7 @@ class ChoiceParams:
             domain_word_bonus=float(c["domain_word_bonus"]),
             domain_words=frozenset(c["domain_words"]),
             min_confidence=float(c["min_confidence"]),
+            cilin_only_to_commoner=bool(c.get("cilin_only_to_commoner", True)),
             passes=int(c["passes"]),
         )
 
@@ -199,6 +201,8 @@ def restore_paragraph(
         for i, cl in enumerate(clusters):
             best, best_score = None, threshold
             for match, cand in cl.options:
+                if cand.source == CILIN and params.cilin_only_to_commoner and lm.word_prior(cand.word) <= lm.word_prior(match.surface):
+                    continue
                 left_text, at_start = _left_text(para, clusters, i, match.start, k)
                 right_text, at_end = _right_text(para, clusters, i, match.end, k)
                 left = (([BOS] if at_start else []) + lm.ids(left_text))[-k:]
