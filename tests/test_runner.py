@@ -97,3 +97,22 @@ def test_sample_corpus_default_run(tmp_path):
     arts = rows(tmp_path / "out", "articles")
     assert {a["region"] for a in arts} >= {"cn", "tw", "hk"}
     assert {a["script"] for a in arts} == {"hans", "hant"}
+
+
+def test_hostile_inputs_never_crash_the_run(tmp_path):
+    src = tmp_path / "收件 箱 (new)"
+    src.mkdir()
+    (src / "正常 文章.txt").write_text(BODY1, encoding="utf-8")
+    (src / "deep.html").write_text("<html><body>" + "<div>" * 5000 + "<p>" + BODY2 + "</p>" + "</div>" * 5000 + "</body></html>", encoding="utf-8")
+    (src / "bad utf8.txt").write_bytes(BODY2.encode("utf-8")[:-1] + b"\xff\xfe\xfa" + BODY1.encode("utf-8"))
+    (src / "zero.md").write_bytes(b"")
+    (src / "random.json").write_bytes(b"\x93\x00\x11" * 333)
+    summary = run_corpus([src], tmp_path / "out", progress=_quiet)
+    assert summary.n_files == 5
+    arts = rows(tmp_path / "out", "articles")
+    assert any(a["source_path"].endswith("正常 文章.txt") for a in arts)
+    rejected = {r["source_path"].rsplit("/", 1)[-1]: r["reason"] for r in rows(tmp_path / "out", "rejects")}
+    assert rejected.get("zero.md") == "empty" and rejected.get("random.json") == "binary"
+    handled = {a["source_path"].rsplit("/", 1)[-1] for a in arts} | set(rejected)
+    assert handled == {"正常 文章.txt", "deep.html", "bad utf8.txt", "zero.md", "random.json"}
+    assert validate_store(tmp_path / "out") == []
