@@ -54,3 +54,11 @@ def test_mixed_encodings_line_by_line():
     assert HANT.split("\n")[0] in decoded.text
     assert decoded.text.count(HANS.split("\n")[0]) == 2
     assert "mixed_encoding" in decoded.flags
+
+
+def test_utf8_with_a_few_bad_bytes_is_kept_with_markers():
+    data = HANS.encode("utf-8") + b"\xff\xfe" + HANS.encode("utf-8")
+    decoded = decode_bytes(data)
+    assert decoded.encoding == "utf-8"
+    assert decoded.text.count(HANS.split("\n")[0]) == 2 and "\ufffd" in decoded.text
+    assert any(f.startswith("undecodable_bytes:") for f in decoded.flags)

@@ -112,6 +112,9 @@ def decode_bytes(data: bytes) -> Decoded:
         return _checked(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    salvaged = _mostly_utf8(data)
+    if salvaged is not None:
+        return salvaged
     best: Decoded | None = None
     best_score = -1.0
     for codec in _LEGACY:
@@ -131,6 +134,17 @@ def decode_bytes(data: bytes) -> Decoded:
     if guess is not None:
         return guess
     raise DecodeError("undecodable", "bytes are not valid UTF-8, UTF-16, GB18030 or Big5 text")
+
+
+def _mostly_utf8(data: bytes) -> Decoded | None:
+    """UTF-8 with a few corrupt bytes: keep it, with U+FFFD marking each bad spot."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad > max(3, len(text) // 1000):
+        return None
+    decoded = _checked(text, "utf-8")
+    decoded.flags.append(f"undecodable_bytes:{bad}")
+    return decoded
 
 
 def _decode_mixed(data: bytes) -> Decoded | None:
