@@ -23,7 +23,7 @@ from pipeline.ids import article_id, content_key, file_sha256
 from pipeline.model import ArticleDoc, RawArticle, Reject
 
 SAMPLE_CORPUS = DATA_DIR / "sample_corpus"
-ARTICLE_TABLES = ("articles", "sentences", "spin_edits", "fingerprints")
+ARTICLE_TABLES = ("articles", "sentences", "spin_edits", "mentions", "fingerprints")
 
 
 @dataclass(frozen=True)
@@ -253,10 +253,22 @@ def commit_batch(
     totals["seconds"]["write"] += time.perf_counter() - t
     if final:
         rows["runs"].append(_run_row(plan, totals))
+    rows["entities"], old_entities = _entities_after(store, delete_ids, rows["mentions"])
     delete: dict[str, set[str]] = {t: delete_ids for t in ARTICLE_TABLES}
+    delete["entities"] = old_entities
     delete["sources"] = processed
     delete["rejects"] = processed | ({r.source_path for r in plan.skipped} if final else set())
     store.commit(run_id, {name: schemas.to_table(name, r) for name, r in rows.items()}, delete)
+
+
+def _entities_after(store, deleted: set[str], new_mentions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[str]]:
+    """The corpus-level entity table recomputed over surviving and new mentions,
+    and the ids of the rows it replaces."""
+    from pipeline.entities.stage import aggregate_entity_rows
+
+    kept = [r for r in store.read("mentions").to_pylist() if r["article_id"] not in deleted]
+    old = set(store.read("entities", columns=["entity_id"]).column("entity_id").to_pylist())
+    return aggregate_entity_rows(kept + new_mentions), old
 
 
 def _run_row(plan: RunPlan, totals: dict[str, Any]) -> dict[str, Any]:

@@ -62,6 +62,31 @@ SPIN_EDITS = pa.schema(
     ]
 )
 
+MENTIONS = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("sent_index", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("text", pa.string()),
+        ("label", pa.string()),
+        ("entity_id", pa.string()),
+        ("confidence", pa.float64()),
+        ("detector", pa.string()),
+    ]
+)
+
+# Corpus level: recomputed from all mentions at every commit.
+ENTITIES = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("name", pa.string()),
+        ("label", pa.string()),
+        ("aliases", pa.list_(pa.string())),
+        ("mention_count", pa.int64()),
+    ]
+)
+
 RUNS = pa.schema(
     [
         ("run_id", pa.string()),
@@ -113,6 +138,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "articles": ARTICLES,
     "sentences": SENTENCES,
     "spin_edits": SPIN_EDITS,
+    "mentions": MENTIONS,
+    "entities": ENTITIES,
     "runs": RUNS,
     "rejects": REJECTS,
     "sources": SOURCES,
@@ -124,6 +151,8 @@ KEYS: dict[str, str | None] = {
     "articles": "article_id",
     "sentences": "article_id",
     "spin_edits": "article_id",
+    "mentions": "article_id",
+    "entities": "entity_id",
     "rejects": "source_path",
     "sources": "source_path",
     "fingerprints": "article_id",
@@ -134,6 +163,7 @@ KEYS: dict[str, str | None] = {
 SPAN_TABLES: dict[str, str] = {
     "sentences": "text_final",
     "spin_edits": "text_normalized",
+    "mentions": "text_final",
 }
 
 

@@ -59,9 +59,22 @@ def _sentence_rows(doc: ArticleDoc) -> Rows:
     }
 
 
+def _entities(doc: ArticleDoc) -> None:
+    from pipeline.entities.stage import run_entities
+
+    run_entities(doc)
+
+
+def _entity_rows(doc: ArticleDoc) -> Rows:
+    from pipeline.entities.stage import entities_stage_rows
+
+    return entities_stage_rows(doc)
+
+
 STAGES: list[Stage] = [
     Stage("despin", _despin, _despin_rows),
     Stage("sentences", _sentences, _sentence_rows),
+    Stage("entities", _entities, _entity_rows),
 ]
 
 

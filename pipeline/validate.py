@@ -10,11 +10,15 @@ from pipeline import schemas
 ALLOWED = {
     ("articles", "script"): {"hans", "hant"},
     ("articles", "region"): {"cn", "tw", "hk", "unknown"},
+    ("mentions", "label"): {"PERSON", "ORG", "GPE", "LOC", "PRODUCT"},
+    ("entities", "label"): {"PERSON", "ORG", "GPE", "LOC", "PRODUCT"},
 }
 UNIQUE = {
     "articles": ("article_id",),
     "sentences": ("article_id", "sent_index"),
     "spin_edits": ("article_id", "start"),
+    "mentions": ("article_id", "start", "end"),
+    "entities": ("entity_id",),
     "sources": ("source_path",),
     "runs": ("run_id",),
 }
@@ -62,6 +66,10 @@ def validate_store(out: str | Path | None = None) -> list[str]:
             key = "text" if "text" in r else "spun"
             if not (0 <= r["start"] <= r["end"] <= len(text)) or text[r["start"] : r["end"]] != r[key]:
                 problems.append(f"{name}: span {r['start']}:{r['end']} of {r['article_id']} does not slice {text_col} to {r[key]!r}")
+    known_entities = {r["entity_id"] for r in tables["entities"]}
+    dangling = {r["entity_id"] for r in tables["mentions"]} - known_entities
+    if dangling:
+        problems.append(f"mentions: {len(dangling)} entity_id(s) not in entities, e.g. {sorted(dangling)[0]}")
     for aid, art in articles.items():
         offsets = art["norm_offsets"] or []
         if len(offsets) != len(art["text_normalized"]) + 1 or (offsets and offsets[-1] != len(art["text_original"])):

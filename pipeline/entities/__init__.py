@@ -1,0 +1,1 @@
+"""Named-entity recognition: our HanLP char BiLSTM-CRF model trained on MSRA."""
