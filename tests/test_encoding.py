@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from pipeline.ingest.encoding import DecodeError, decode_bytes
+from pipeline.ingest.encoding import decode_bytes
+from pipeline.ingest.errors import InputRejected
 
 HANS = "国产芯片厂商在七纳米工艺上取得进展，多家公司完成新一轮融资，资本市场反应积极。\n分析师认为竞争仍然激烈。"
 HANT = "臺灣的晶片製造商宣布擴大先進製程產能，記憶體與伺服器需求持續攀升，供應鏈緊張。\n業者預計明年營收成長。"
@@ -42,7 +43,7 @@ def test_crlf_becomes_lf():
     ],
 )
 def test_rejects_non_text(data, reason):
-    with pytest.raises(DecodeError) as err:
+    with pytest.raises(InputRejected) as err:
         decode_bytes(data)
     assert err.value.reason in (reason, "binary", "undecodable")
     assert err.value.detail

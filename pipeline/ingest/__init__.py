@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 
 from pipeline.config import load_config
-from pipeline.ingest.encoding import DecodeError, decode_bytes
-from pipeline.ingest.formats import Document, FormatError, read_documents
+from pipeline.ingest.encoding import decode_bytes
+from pipeline.ingest.errors import InputRejected
+from pipeline.ingest.formats import Document, read_documents
 from pipeline.ingest.markup import strip_markup_remnants
 from pipeline.ingest.mojibake import repair_misaligned_gbk
 from pipeline.ingest.pinyin import strip_pinyin
@@ -45,7 +46,7 @@ def ingest_bytes(data: bytes, source_path: str, suffix: str = ".txt") -> IngestR
     try:
         decoded = decode_bytes(data)
         documents = read_documents(suffix, decoded.text)
-    except (DecodeError, FormatError) as exc:
+    except InputRejected as exc:
         return _reject(source_path, exc.reason, exc.detail)
     articles: list[RawArticle] = []
     rejects: list[Reject] = []

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipeline.ingest.errors import InputRejected
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -23,15 +25,6 @@ _BOMS = (
 _LEGACY = ("gb18030", "big5hkscs", "utf-16-le", "utf-16-be")
 _NAMES = {"big5hkscs": "big5", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class DecodeError(ValueError):
-    """The bytes are not text in any encoding we accept; ``reason`` is a reject code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass
@@ -94,19 +87,19 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def decode_bytes(data: bytes) -> Decoded:
-    """Decode ``data`` or raise ``DecodeError`` with a reject reason."""
+    """Decode ``data`` or raise ``InputRejected`` with a reject reason."""
     if not data.strip():
-        raise DecodeError("empty", "file is empty or whitespace only")
+        raise InputRejected("empty", "file is empty or whitespace only")
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
                 return _checked(data.decode(codec), codec.replace("-sig", "") + "-bom")
             except UnicodeDecodeError as exc:
-                raise DecodeError("undecodable", f"has a {codec} BOM but does not decode: {exc}") from exc
+                raise InputRejected("undecodable", f"has a {codec} BOM but does not decode: {exc}") from exc
     if b"\x00" in data[:8192]:
         text = _utf16_without_bom(data)
         if text is None:
-            raise DecodeError("binary", "contains NUL bytes and is not UTF-16 text")
+            raise InputRejected("binary", "contains NUL bytes and is not UTF-16 text")
         return _checked(text, "utf-16")
     try:
         return _checked(data.decode("utf-8"), "utf-8")
@@ -133,7 +126,7 @@ def decode_bytes(data: bytes) -> Decoded:
     guess = _charset_normalizer_guess(data)
     if guess is not None:
         return guess
-    raise DecodeError("undecodable", "bytes are not valid UTF-8, UTF-16, GB18030 or Big5 text")
+    raise InputRejected("undecodable", "bytes are not valid UTF-8, UTF-16, GB18030 or Big5 text")
 
 
 def _mostly_utf8(data: bytes) -> Decoded | None:
@@ -198,7 +191,7 @@ def _checked(text: str, encoding: str) -> Decoded:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     controls = len(_CONTROL.findall(text[:100_000]))
     if controls > max(20, len(text[:100_000]) // 50):
-        raise DecodeError("binary", f"decodes as {encoding} but has {controls} control characters")
+        raise InputRejected("binary", f"decodes as {encoding} but has {controls} control characters")
     if not text.strip():
-        raise DecodeError("empty", "file holds no visible text")
+        raise InputRejected("empty", "file holds no visible text")
     return Decoded(_CONTROL.sub("", text), encoding)

@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from pipeline.ingest.errors import InputRejected
 from pipeline.ingest.markup import extract_html
 
 _TEXT_KEYS = ("text", "content", "body", "article")
@@ -16,15 +17,6 @@ _META_KEYS = {
     "url": ("url", "link"),
     "published_date": ("published", "published_date", "date", "pub_date"),
 }
-
-
-class FormatError(ValueError):
-    """The file's structure is unusable; ``reason`` is a reject code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass
@@ -50,7 +42,7 @@ def read_documents(suffix: str, text: str) -> list[Document]:
 def _html_document(page: str) -> Document:
     doc = extract_html(page)
     if not doc.text.strip():
-        raise FormatError("no_text", f"HTML page has no extractable main text ({doc.extractor})")
+        raise InputRejected("no_text", f"HTML page has no extractable main text ({doc.extractor})")
     meta = {k: v for k, v in (("title", doc.title), ("outlet", doc.outlet), ("author", doc.author), ("url", doc.url), ("published_date", doc.date)) if v}
     return Document(doc.text, meta, [f"extractor:{doc.extractor}"])
 
@@ -69,7 +61,7 @@ def _json_documents(text: str) -> list[Document]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise FormatError("bad_json", f"line {n}: {exc.msg}") from exc
+                raise InputRejected("bad_json", f"line {n}: {exc.msg}") from exc
     docs = []
     for rec in records:
         if not isinstance(rec, dict):
@@ -86,7 +78,7 @@ def _json_documents(text: str) -> list[Document]:
                 meta[field_name] = str(value)
         docs.append(Document(body, meta))
     if not docs:
-        raise FormatError("no_text", "JSON holds no record with a text/content/body field")
+        raise InputRejected("no_text", "JSON holds no record with a text/content/body field")
     return docs
 
 
