@@ -1,0 +1,1 @@
+"""Stage 5, facts: numbers and quantities, dates and periods, claims (see ``stage``)."""
