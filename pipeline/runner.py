@@ -23,7 +23,7 @@ from pipeline.ids import article_id, content_key, file_sha256
 from pipeline.model import ArticleDoc, RawArticle, Reject
 
 SAMPLE_CORPUS = DATA_DIR / "sample_corpus"
-ARTICLE_TABLES = ("articles", "sentences", "spin_edits", "mentions", "fingerprints")
+ARTICLE_TABLES = ("articles", "sentences", "spin_edits", "mentions", "quantities", "claims", "stance", "fingerprints")
 
 
 @dataclass(frozen=True)

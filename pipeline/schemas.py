@@ -87,6 +87,61 @@ ENTITIES = pa.schema(
     ]
 )
 
+QUANTITIES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("quantity_id", pa.string()),
+        ("sent_index", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("surface", pa.string()),
+        ("value", pa.float64()),
+        ("value_low", pa.float64()),
+        ("value_high", pa.float64()),
+        ("unit", pa.string()),
+        ("unit_kind", pa.string()),
+        ("approx", pa.string()),
+    ]
+)
+
+CLAIMS = pa.schema(
+    [
+        ("claim_id", pa.string()),
+        ("article_id", pa.string()),
+        ("sent_index", pa.int32()),
+        ("start", pa.int32()),
+        ("end", pa.int32()),
+        ("text", pa.string()),
+        ("subject_entity_id", pa.string()),
+        ("subject_text", pa.string()),
+        ("metric", pa.string()),
+        ("aspect", pa.string()),
+        ("quantity_ids", pa.list_(pa.string())),
+        ("period", pa.string()),
+        ("period_norm", pa.string()),
+        ("kind", pa.string()),
+        ("speaker", pa.string()),
+        ("speaker_entity_id", pa.string()),
+        ("hedged", pa.bool_()),
+        ("hedge_cue", pa.string()),
+    ]
+)
+
+# One row per sentence (scope "sentence") and one per article (scope "article",
+# sent_index null); score > 0 is bullish.
+STANCE = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("scope", pa.string()),
+        ("sent_index", pa.int32()),
+        ("target", pa.string()),
+        ("target_kind", pa.string()),
+        ("label", pa.string()),
+        ("score", pa.float64()),
+        ("evidence", pa.string()),
+    ]
+)
+
 RUNS = pa.schema(
     [
         ("run_id", pa.string()),
@@ -140,6 +195,9 @@ SCHEMAS: dict[str, pa.Schema] = {
     "spin_edits": SPIN_EDITS,
     "mentions": MENTIONS,
     "entities": ENTITIES,
+    "quantities": QUANTITIES,
+    "claims": CLAIMS,
+    "stance": STANCE,
     "runs": RUNS,
     "rejects": REJECTS,
     "sources": SOURCES,
@@ -153,6 +211,9 @@ KEYS: dict[str, str | None] = {
     "spin_edits": "article_id",
     "mentions": "article_id",
     "entities": "entity_id",
+    "quantities": "article_id",
+    "claims": "article_id",
+    "stance": "article_id",
     "rejects": "source_path",
     "sources": "source_path",
     "fingerprints": "article_id",
@@ -164,6 +225,8 @@ SPAN_TABLES: dict[str, str] = {
     "sentences": "text_final",
     "spin_edits": "text_normalized",
     "mentions": "text_final",
+    "quantities": "text_final",
+    "claims": "text_final",
 }
 
 

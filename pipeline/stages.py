@@ -71,10 +71,36 @@ def _entity_rows(doc: ArticleDoc) -> Rows:
     return entities_stage_rows(doc)
 
 
+def _facts(doc: ArticleDoc) -> None:
+    from pipeline.facts.stage import run_facts
+
+    run_facts(doc)
+
+
+def _fact_rows(doc: ArticleDoc) -> Rows:
+    from pipeline.facts.stage import facts_stage_rows
+
+    return facts_stage_rows(doc)
+
+
+def _stance(doc: ArticleDoc) -> None:
+    from pipeline.stance.stage import run_stance
+
+    run_stance(doc)
+
+
+def _stance_rows(doc: ArticleDoc) -> Rows:
+    from pipeline.stance.stage import stance_stage_rows
+
+    return stance_stage_rows(doc)
+
+
 STAGES: list[Stage] = [
     Stage("despin", _despin, _despin_rows),
     Stage("sentences", _sentences, _sentence_rows),
     Stage("entities", _entities, _entity_rows),
+    Stage("facts", _facts, _fact_rows),
+    Stage("stance", _stance, _stance_rows),
 ]
 
 

@@ -12,6 +12,11 @@ ALLOWED = {
     ("articles", "region"): {"cn", "tw", "hk", "unknown"},
     ("mentions", "label"): {"PERSON", "ORG", "GPE", "LOC", "PRODUCT"},
     ("entities", "label"): {"PERSON", "ORG", "GPE", "LOC", "PRODUCT"},
+    ("claims", "kind"): {"reported", "forecast"},
+    ("claims", "aspect"): {"level", "change", "base"},
+    ("stance", "scope"): {"sentence", "article"},
+    ("stance", "label"): {"bullish", "skeptical", "neutral", "mixed"},
+    ("stance", "target_kind"): {"industry", "domestic", "foreign"},
 }
 UNIQUE = {
     "articles": ("article_id",),
@@ -19,6 +24,9 @@ UNIQUE = {
     "spin_edits": ("article_id", "start"),
     "mentions": ("article_id", "start", "end"),
     "entities": ("entity_id",),
+    "quantities": ("quantity_id",),
+    "claims": ("claim_id",),
+    "stance": ("article_id", "scope", "sent_index"),
     "sources": ("source_path",),
     "runs": ("run_id",),
 }
@@ -63,7 +71,7 @@ def validate_store(out: str | Path | None = None) -> list[str]:
                 problems.append(f"{name}: article_id {r['article_id']} not in articles")
                 continue
             text = art[text_col]
-            key = "text" if "text" in r else "spun"
+            key = next(k for k in ("text", "surface", "spun") if k in r)
             if not (0 <= r["start"] <= r["end"] <= len(text)) or text[r["start"] : r["end"]] != r[key]:
                 problems.append(f"{name}: span {r['start']}:{r['end']} of {r['article_id']} does not slice {text_col} to {r[key]!r}")
     known_entities = {r["entity_id"] for r in tables["entities"]}

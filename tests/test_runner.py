@@ -41,6 +41,7 @@ def test_run_rerun_add_change(corpus, tmp_path):
         assert a["text_final"] and a["script"] in ("hans", "hant")
     reasons = sorted(r["reason"] for r in rows(out, "rejects"))
     assert reasons == ["binary", "empty", "teaser", "teaser"]
+    assert 1.2e10 in [q["value"] for q in rows(out, "quantities")]  # 120億元 of trad.txt
 
     second = run_corpus([corpus], out, progress=_quiet)
     assert (second.n_files, second.n_new, second.n_unchanged) == (0, 0, 3)
@@ -63,6 +64,11 @@ def test_run_rerun_add_change(corpus, tmp_path):
     assert len(texts) == 3 and BODY1 in texts and BODY2 in texts  # BODY1 still backed by same.txt
     assert not any("120億元" in t for t in texts) and any("150億元" in t for t in texts)
     assert [r["reason"] for r in rows(out, "rejects")].count("teaser") == 0
+    # the rows of later stages are replaced with their article, never duplicated
+    values = [q["value"] for q in rows(out, "quantities")]
+    assert 1.5e10 in values and 1.2e10 not in values
+    article_stance = sorted(r["article_id"] for r in rows(out, "stance") if r["scope"] == "article")
+    assert article_stance == sorted(a["article_id"] for a in rows(out, "articles"))
     assert validate_store(out) == []
 
 
