@@ -3,7 +3,8 @@
 import os
 from pathlib import Path
 
-# Keep Prefect's state inside the project and quiet unless the user configured otherwise.
+# Keep Prefect's state inside the project (unless the user configured otherwise) and show
+# the flows' progress lines.
 os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")

@@ -1,6 +1,14 @@
-"""The corpus flow: plan → process each new/changed file (a task each) → commit per batch."""
+"""The corpus flow: plan → process each new/changed file (a task each) → commit per batch.
+
+Per-file tasks run on the configured task runner: threads in one process, or Dask workers
+(``run.task_runner: dask``; a local cluster, or the scheduler at ``run.dask_address``).
+Commits always happen here, in the flow, so workers never write datasets.
+"""
 
 from __future__ import annotations
+
+import logging
+from typing import Callable
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -9,6 +17,9 @@ from pipeline import runner
 from pipeline.config import load_config
 from pipeline.progress import Progress
 from pipeline.store import Store
+
+# One "Finished in state Completed()" line per file drowns the progress lines.
+logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
 
 
 @task(name="process-source", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -22,23 +33,64 @@ def commit_batch_task(store: Store, plan: runner.RunPlan, results: list[runner.S
     return totals
 
 
+def task_runner(workers: int | None = None, dask_address: str | None = None):
+    """The task runner of ``configs/pipeline.yaml`` (``run.task_runner``, ``run.workers``,
+    ``run.dask_address``), overridden by the arguments. Several workers mean Dask
+    processes: threads would share one GIL."""
+    cfg = load_config("pipeline")["run"]
+    workers = int(workers or cfg.get("workers") or 1)
+    address = dask_address or cfg.get("dask_address")
+    kind = cfg.get("task_runner", "auto")
+    if kind == "auto":
+        kind = "dask" if workers > 1 else "threads"
+    if address or kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if address:
+            return DaskTaskRunner(address=address)
+        # Processes, one thread each: the NLP stages hold the GIL.
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                            "dashboard_address": None, "silence_logs": logging.WARNING}
+        )
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=workers)
+
+
+def process_and_commit(
+    store: Store,
+    plan: runner.RunPlan,
+    process=process_source_task,
+    settle: Callable[[runner.SourceResult], runner.SourceResult] | None = None,
+) -> runner.RunSummary:
+    """Submit the plan's files batch by batch, turn files that keep failing into
+    ``failed`` rejects, let ``settle`` place each result, and commit every batch."""
+    logger = get_run_logger()
+    logger.info("%d file(s) to process, %d unchanged", len(plan.todo), len(plan.unchanged))
+    totals = runner.new_totals(plan)
+    meter = Progress(len(plan.todo), logger.info)
+    groups = runner.batches(plan.todo, int(load_config("pipeline")["run"]["batch_size"]))
+    for n, group in enumerate(groups):
+        futures = [process.submit(src) for src in group]
+        results = []
+        for src, fut in zip(group, futures):
+            try:
+                result = fut.result()
+            except Exception as exc:
+                logger.warning("%s failed after retries: %s", src.source_path, exc)
+                result = runner.failed_result(src, exc)
+            results.append(settle(result) if settle else result)
+            meter.step(src.source_path, result.chars)
+        totals = commit_batch_task(store, plan, results, totals, final=n == len(groups) - 1)
+    summary = runner.summary(plan, totals)
+    logger.info(summary.describe())
+    return summary
+
+
 @flow(name="zhnews-corpus", log_prints=True)
 def corpus_flow(inputs: list[str] | None = None, out: str | None = None) -> runner.RunSummary:
-    logger = get_run_logger()
     store = Store(out or runner.default_out_dir())
     with store.lock():
         plan = runner.plan_run(store, inputs or [runner.SAMPLE_CORPUS])
-        logger.info("%d file(s) to process, %d unchanged", len(plan.todo), len(plan.unchanged))
-        totals = runner.new_totals(plan)
-        meter = Progress(len(plan.todo), logger.info)
-        groups = runner.batches(plan.todo, int(load_config("pipeline")["run"]["batch_size"]))
-        for n, group in enumerate(groups):
-            futures = [process_source_task.submit(src) for src in group]
-            results = []
-            for src, fut in zip(group, futures):
-                results.append(fut.result())
-                meter.step(src.source_path, results[-1].chars)
-            totals = commit_batch_task(store, plan, results, totals, final=n == len(groups) - 1)
-        result = runner.summary(plan, totals)
-        logger.info(result.describe())
-        return result
+        return process_and_commit(store, plan)

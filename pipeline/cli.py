@@ -25,8 +25,17 @@ def _parser() -> argparse.ArgumentParser:
     _out(add)
     _orchestrator(add)
 
+    serve = sub.add_parser("serve", help="process the inbox folder on the schedule of configs/pipeline.yaml")
+    serve.add_argument("--once", action="store_true", help="run one inbox cycle now and exit")
+    serve.add_argument("--cron", metavar="EXPR", help='schedule, e.g. "*/5 * * * *" (default: schedule.cron of the config)')
+    _out(serve)
+
     val = sub.add_parser("validate", help="check the datasets against the data contract")
     _out(val)
+
+    report = sub.add_parser("report", help="write a static HTML report of the datasets")
+    _out(report)
+    report.add_argument("--dest", "-d", metavar="DIR", help="report directory (default: report/)")
 
     show = sub.add_parser("show", help="print one article: metadata, text and what ingest removed")
     show.add_argument("article_id")
@@ -44,18 +53,27 @@ def _orchestrator(p: argparse.ArgumentParser) -> None:
                    help="plain in-process loop, no Prefect server")
     g.add_argument("--prefect", dest="orchestrator", action="store_const", const="prefect",
                    help="run as a Prefect flow (default from configs/pipeline.yaml)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="parallel workers for the Prefect flow (default: run.workers of the config)")
+    p.add_argument("--dask-address", metavar="ADDR",
+                   help="run per-file tasks on this Dask scheduler (e.g. tcp://host:8786)")
 
 
-def _execute(inputs: list[str] | None, out: str | None, orchestrator: str | None) -> int:
+def _execute(args: argparse.Namespace, inputs: list[str] | None) -> int:
     from pipeline.config import load_config
     from pipeline.store import StoreLocked
 
-    mode = orchestrator or load_config("pipeline")["run"]["orchestrator"]
+    out = args.out
+    mode = args.orchestrator or load_config("pipeline")["run"]["orchestrator"]
+    if mode == "local" and (args.workers or args.dask_address):
+        print("zhnews: --workers and --dask-address need the Prefect flow (drop --local)", file=sys.stderr)
+        return 2
     try:
         if mode == "prefect":
-            from flows.corpus_flow import corpus_flow
+            from flows.corpus_flow import corpus_flow, task_runner
 
-            result = corpus_flow(inputs=inputs, out=out)
+            flow = corpus_flow.with_options(task_runner=task_runner(args.workers, args.dask_address))
+            result = flow(inputs=inputs, out=out)
         else:
             from pipeline.runner import run_corpus
 
@@ -67,16 +85,53 @@ def _execute(inputs: list[str] | None, out: str | None, orchestrator: str | None
     return 0
 
 
+def _serve(out: str | None, once: bool, cron: str | None) -> int:
+    from pipeline.store import StoreLocked
+
+    if not once:
+        from flows.server import prefect_api
+
+        with prefect_api() as api_url:  # before Prefect is imported
+            from flows.inbox_flow import serve
+
+            print(f"zhnews serve: Prefect API {api_url}; Ctrl-C stops", file=sys.stderr)
+            serve(out, cron)
+        return 0
+    from flows.inbox_flow import inbox_flow
+
+    try:
+        result = inbox_flow(out=out)
+    except StoreLocked as exc:
+        print(f"zhnews: {exc}", file=sys.stderr)
+        return 75
+    print(result.describe() if result else "inbox: nothing ready")
+    return 0
+
+
+def _report(out: str | None, dest: str | None) -> int:
+    from pipeline.report import ReportError, build_report
+
+    try:
+        index = build_report(out, dest, progress=lambda m: print(m, file=sys.stderr))
+    except ReportError as exc:
+        print(f"zhnews report: {exc}", file=sys.stderr)
+        return 1
+    print(f"report written to {index}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
-        return _execute(args.input, args.out, args.orchestrator)
+        return _execute(args, args.input)
     if args.command == "add":
         missing = [p for p in args.paths if not Path(p).exists()]
         if missing:
             print(f"zhnews add: not found: {', '.join(missing)}", file=sys.stderr)
             return 2
-        return _execute(args.paths, args.out, args.orchestrator)
+        return _execute(args, args.paths)
+    if args.command == "serve":
+        return _serve(args.out, args.once, args.cron)
     if args.command == "validate":
         from pipeline.validate import validate_store
 
@@ -85,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         print("datasets conform to the contract" if not problems else f"{len(problems)} problem(s)")
         return 1 if problems else 0
+    if args.command == "report":
+        return _report(args.out, args.dest)
     if args.command == "show":
         from pipeline.show import show_article
 

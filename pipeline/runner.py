@@ -191,6 +191,20 @@ def process_source(src: SourceFile) -> SourceResult:
     return SourceResult(src, docs, rejects, dict(seconds), chars)
 
 
+def failed_result(src: SourceFile, error: BaseException) -> SourceResult:
+    """The result of a file whose processing raised (after any retries): no articles, one
+    ``failed`` reject, so that one file never stops a run."""
+    detail = f"{type(error).__name__}: {error}"[:500]
+    return SourceResult(src, [], [Reject(src.source_path, "failed", detail)], {}, 0)
+
+
+def process_or_reject(src: SourceFile) -> SourceResult:
+    try:
+        return process_source(src)
+    except Exception as exc:
+        return failed_result(src, exc)
+
+
 def commit_batch(
     store,
     plan: RunPlan,
@@ -325,7 +339,7 @@ def run_corpus(
         for n, group in enumerate(groups):
             results = []
             for src in group:
-                results.append(process_source(src))
+                results.append(process_or_reject(src))
                 meter.step(src.source_path, results[-1].chars)
             commit_batch(store, plan, results, totals, final=n == len(groups) - 1)
         return summary(plan, totals)

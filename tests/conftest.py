@@ -8,6 +8,8 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 
 os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect logs its temporary server's shutdown after pytest has closed the captured streams.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def seed_path(prefix: str) -> Path:

@@ -122,3 +122,22 @@ def test_hostile_inputs_never_crash_the_run(tmp_path):
     handled = {a["source_path"].rsplit("/", 1)[-1] for a in arts} | set(rejected)
     assert handled == {"正常 文章.txt", "deep.html", "bad utf8.txt", "zero.md", "random.json"}
     assert validate_store(tmp_path / "out") == []
+
+
+def test_a_file_that_raises_is_a_failed_reject_and_the_run_goes_on(corpus, tmp_path, monkeypatch):
+    from pipeline import runner
+
+    real = runner.process_source
+
+    def flaky(src):
+        if src.source_path.endswith("trad.txt"):
+            raise OSError("disk went away")
+        return real(src)
+
+    monkeypatch.setattr(runner, "process_source", flaky)
+    out = tmp_path / "out"
+    summary = run_corpus([corpus], out, progress=_quiet)
+    assert summary.n_new == 2
+    failed = [r for r in rows(out, "rejects") if r["reason"] == "failed"]
+    assert [(r["source_path"].endswith("trad.txt"), r["detail"]) for r in failed] == [(True, "OSError: disk went away")]
+    assert validate_store(out) == []
