@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     _out(report)
     report.add_argument("--dest", "-d", metavar="DIR", help="report directory (default: report/)")
 
+    export = sub.add_parser("export", help="mirror the datasets to a pyarrow filesystem URI (s3://, gs://, file://)")
+    export.add_argument("--to", required=True, metavar="URI", help="destination, e.g. s3://bucket/zhnews")
+    _out(export)
+
     show = sub.add_parser("show", help="print one article: metadata, text and what ingest removed")
     show.add_argument("article_id")
     _out(show)
@@ -61,7 +65,7 @@ def _orchestrator(p: argparse.ArgumentParser) -> None:
 
 def _execute(args: argparse.Namespace, inputs: list[str] | None) -> int:
     from pipeline.config import load_config
-    from pipeline.store import StoreLocked
+    from pipeline.store import StoreError, StoreLocked
 
     out = args.out
     mode = args.orchestrator or load_config("pipeline")["run"]["orchestrator"]
@@ -81,6 +85,9 @@ def _execute(args: argparse.Namespace, inputs: list[str] | None) -> int:
     except StoreLocked as exc:
         print(f"zhnews: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again when the other run is done
+    except StoreError as exc:
+        print(f"zhnews: {exc}", file=sys.stderr)
+        return 1
     print(result.describe())
     return 0
 
@@ -120,6 +127,20 @@ def _report(out: str | None, dest: str | None) -> int:
     return 0
 
 
+def _export(out: str | None, destination: str) -> int:
+    from pipeline.export import export_store
+    from pipeline.runner import default_out_dir
+    from pipeline.store import StoreError
+
+    try:
+        result = export_store(out or default_out_dir(), destination)
+    except (StoreError, OSError) as exc:
+        print(f"zhnews export: {exc}", file=sys.stderr)
+        return 1
+    print(f"exported to {result.destination}: {result.copied} part(s) copied, {result.removed} removed, {result.kept} unchanged")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
@@ -142,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     if args.command == "report":
         return _report(args.out, args.dest)
+    if args.command == "export":
+        return _export(args.out, args.to)
     if args.command == "show":
         from pipeline.show import show_article
 

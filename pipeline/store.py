@@ -226,11 +226,24 @@ def _conform(table: str, data: pa.Table) -> pa.Table:
         raise StoreError(f"rows for {table!r} do not fit its schema: {exc}") from exc
 
 
+def local_root(root: str | os.PathLike) -> Path:
+    """A store directory from a path or ``file://`` URI; other URIs are refused with the way out."""
+    text = os.fspath(root)
+    if text.startswith("file://"):
+        return Path(text[len("file://") :])
+    if "://" in text:
+        raise StoreError(
+            f"{text}: the store needs a local or mounted POSIX directory (atomic rename, file locks); "
+            "write to a local --out and publish with `zhnews export --to URI`"
+        )
+    return Path(text)
+
+
 class Store:
     """A local directory of Parquet tables, one per entry of ``SCHEMAS``."""
 
     def __init__(self, root: str | os.PathLike) -> None:
-        self.root = Path(root)
+        self.root = local_root(root)
         self._held: _LockInfo | None = None
 
     # -- reading ---------------------------------------------------------------
@@ -260,6 +273,10 @@ class Store:
         # The explicit schema also fills columns added since older parts were written.
         dataset = ds.dataset([str(p) for p in paths], schema=schema, format="parquet")
         return dataset.to_table(columns=columns)
+
+    def committed_parts(self, table: str) -> list[Path]:
+        """The part files of ``table`` as of the last commit (hold the lock for a stable list)."""
+        return self._visible(table)
 
     def _parts(self, table: str) -> list[Path]:
         directory = self.root / table
