@@ -1,8 +1,9 @@
 """Benchmark: build a ~1,000-file corpus from the sample corpus (and the seeds when
 present), run the pipeline on it, and report chars/s per stage, peak memory, the
-unchanged rerun and the time to add one article to the corpus.
+unchanged rerun, the time to add one article to the corpus, and the same corpus with
+2 workers (the Prefect flow on a local Dask cluster), checked to give the same articles.
 
-Usage: python scripts/bench.py [--files N] [--workdir .bench]
+Usage: python scripts/bench.py [--files N] [--workdir .bench] [--workers 2]
 """
 
 from __future__ import annotations
@@ -63,10 +64,24 @@ def build_corpus(dest: Path, n_files: int) -> int:
     return total
 
 
+def article_ids(out: Path) -> set[str]:
+    import pyarrow.dataset as ds
+
+    return set(ds.dataset(out / "articles", format="parquet").to_table(columns=["article_id"]).column(0).to_pylist())
+
+
+def article_ids_of_add(out: Path, added: Path) -> set[str]:
+    import pyarrow.dataset as ds
+
+    sources = ds.dataset(out / "sources", format="parquet").to_table().to_pylist()
+    return {i for row in sources if row["source_path"].endswith(added.name) for i in row["article_ids"] or []}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--workdir", default=str(ROOT / ".bench"))
+    ap.add_argument("--workers", type=int, default=2, help="workers of the parallel run (0: skip it)")
     args = ap.parse_args()
     work = Path(args.workdir)
     corpus, out = work / "corpus", work / "outputs"
@@ -90,6 +105,19 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "pipeline.cli", "add", str(extra), "--out", str(out), "--local"], check=True, cwd=ROOT)
     add_s = time.perf_counter() - t
 
+    parallel_s = None
+    if args.workers > 1:
+        out_n = work / f"outputs_{args.workers}w"
+        if out_n.exists():
+            shutil.rmtree(out_n)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "-i", str(corpus), "--out", str(out_n),
+                        "--prefect", "--workers", str(args.workers)], check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        parallel_s = time.perf_counter() - t
+        if article_ids(out_n) != article_ids(out) - article_ids_of_add(out, extra):
+            raise SystemExit(f"the {args.workers}-worker run gave other articles than the 1-worker run")
+
     chars = full.chars
     rows = [("stage", "seconds", "chars/s")]
     for stage, secs in sorted(full.seconds.items(), key=lambda kv: -kv[1]):
@@ -102,9 +130,14 @@ def main() -> None:
     print(f"\npeak RSS: {peak_mib:.0f} MiB")
     print(f"unchanged rerun: {rerun_s:.2f} s ({rerun.describe()})")
     print(f"`zhnews add` of one article (new process, models loaded): {add_s:.1f} s vs full run {full_s:.1f} s")
+    print(f"1 worker (local loop): {full_s:.1f} s, {chars / full_s / 1000:.1f}k chars/s")
+    if parallel_s:
+        print(f"{args.workers} workers (Prefect + local Dask cluster, incl. start-up): {parallel_s:.1f} s, "
+              f"{chars / parallel_s / 1000:.1f}k chars/s, same articles")
     result = {
         "files": args.files, "articles": full.n_new, "chars": chars, "full_s": full_s,
         "stage_seconds": full.seconds, "peak_rss_mib": peak_mib, "rerun_s": rerun_s, "add_one_s": add_s,
+        "workers": args.workers, "parallel_s": parallel_s,
     }
     (work / "results.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
 
