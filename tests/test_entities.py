@@ -250,6 +250,14 @@ def test_model_spans_fill_in_with_mapped_labels():
     assert "由华强电子" not in ms
 
 
+def test_model_noise_is_dropped_and_name_tails_are_cut():
+    text = "分析师郭明远认为，AI Accelerator需求旺盛。郭明远称CEO将访问600519.SH所在的上交所，卡脖子问题仍在。"
+    ms = mentions_of(text, {"郭明远": "PER", "郭明远称": "PER", "elerator": "PER", "CEO": "ORG", "SH": "ORG", "卡脖子": "PER"})
+    assert [(m.text, m.label) for m in ms if m.text.startswith("郭明远")] == [("郭明远", "PERSON")] * 2
+    assert not {"elerator", "CEO", "SH", "卡脖子", "郭明远称"} & {m.text for m in ms}
+    assert len({m.entity_id for m in ms if m.text == "郭明远"}) == 1
+
+
 def test_longest_wins_among_equals_and_places_give_way_to_organisations():
     text = "中关村科学城和上海市政府投资了该公司，他毕业于北京理工大学。"
     ms = by_text(mentions_of(text, {"中关村": "LOC", "中关村科学城": "ORG", "上海市政府": "ORG"}))

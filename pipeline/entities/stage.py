@@ -37,6 +37,8 @@ sentence; ``text[start:end] == mention.text`` always.
 
 from __future__ import annotations
 
+import dataclasses
+
 import bisect
 import logging
 from collections import Counter, defaultdict
@@ -262,6 +264,7 @@ class Detector:
         self.strip_leading = set(str(model.get("strip_leading") or ""))
         self.strip_trailing = set(str(model.get("strip_trailing") or ""))
         self.model_min = int(model.get("min_chars", 2))
+        self.not_names = {str(w).lower() for w in model.get("not_names") or ()}
         short = (cfg.get("rules") or {}).get("short_form") or {}
         self.short_conf = float(short.get("confidence", 0.7))
         self.short_min = int(short.get("min_chars", 2))
@@ -292,7 +295,7 @@ class Detector:
 
         catalog = self._catalog_candidates(doc, text, index)
         rules = self._rule_candidates(text, sentences)
-        model = self._model_candidates(sentences, model_spans)
+        model = self._trim_person_tails(self._model_candidates(sentences, model_spans), catalog + rules, text)
         winners = self._resolve(catalog + rules + model, text)
         winners += self._propagate(text, index, winners)
         winners.sort(key=lambda c: (c.start, c.end))
@@ -382,9 +385,26 @@ class Detector:
                 surface = sent.text[start:end]
                 if end - start < self.model_min or not surface.strip() or surface != surface.strip():
                     continue
+                # A piece of a Latin word (elerator of Accelerator) or a role word is no name.
+                if not latin_bounded(sent.text, start, end) or surface.lower() in self.not_names:
+                    continue
                 if mapped == "LOC" and self.catalog.looks_like_gpe(surface):
                     mapped = "GPE"
                 out.append(Candidate(sent.start + start, sent.start + end, mapped, "model", self.conf["model"], "model"))
+        return out
+
+    @staticmethod
+    def _trim_person_tails(model: list[Candidate], others: list[Candidate], text: str) -> list[Candidate]:
+        """The model often tags a name plus the verb after it (王智认为 -> 王智认): a model
+        PERSON span that is a name found elsewhere in the article plus one more char is
+        cut back to that name."""
+        names = {text[c.start : c.end] for c in model + others if c.label == "PERSON"}
+        out = []
+        for c in model:
+            surface = text[c.start : c.end]
+            if c.label == "PERSON" and len(surface) >= 3 and surface[:-1] in names:
+                c = dataclasses.replace(c, end=c.end - 1)
+            out.append(c)
         return out
 
     # -- precedence --------------------------------------------------------------------------
