@@ -105,6 +105,17 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+@lru_cache(maxsize=4)
+def common_chars(n: int = 4000) -> frozenset[str]:
+    """The ``n`` most frequent characters of jieba's dictionary (Simplified)."""
+    chars = _model().chars
+    return frozenset(sorted(chars, key=chars.__getitem__, reverse=True)[:n])
+
+
 @lru_cache(maxsize=65536)
 def fold(ch: str) -> str:
     """The Simplified form of one character (itself when opencc has none)."""

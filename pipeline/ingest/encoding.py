@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from pipeline.ingest.errors import InputRejected
 
@@ -34,41 +33,18 @@ class Decoded:
     flags: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
-def _common_chars() -> frozenset[str]:
-    """The ~4000 most frequent Han characters (Simplified), from jieba's dictionary."""
-    import os
-    from collections import Counter
-
-    import jieba
-
-    counts: Counter[str] = Counter()
-    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            word, freq, *_ = line.split(" ")
-            for ch in word:
-                counts[ch] += int(freq)
-    return frozenset(ch for ch, _ in counts.most_common(4000))
-
-
-@lru_cache(maxsize=1)
-def _to_simplified():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def plausibility(text: str) -> float:
     """Share of Han characters that are common ones (after folding to Simplified).
 
     Correctly decoded Chinese scores ~0.95+; GBK bytes read as Big5 (or the
     reverse) give mostly rare characters and score far lower.
     """
-    han = [ch for ch in _to_simplified().convert(text[:20000]) if "\u4e00" <= ch <= "\u9fff"]
+    from pipeline.ingest.charmodel import common_chars, to_simplified
+
+    han = [ch for ch in to_simplified(text[:20000]) if "\u4e00" <= ch <= "\u9fff"]
     if not han:
         return 0.0
-    common = _common_chars()
+    common = common_chars()
     return sum(ch in common for ch in han) / len(han)
 
 
