@@ -63,6 +63,7 @@ def process_and_commit(
     plan: runner.RunPlan,
     process=process_source_task,
     settle: Callable[[runner.SourceResult], runner.SourceResult] | None = None,
+    batch_size: int | None = None,
 ) -> runner.RunSummary:
     """Submit the plan's files batch by batch, turn files that keep failing into
     ``failed`` rejects, let ``settle`` place each result, and commit every batch."""
@@ -70,7 +71,7 @@ def process_and_commit(
     logger.info("%d file(s) to process, %d unchanged", len(plan.todo), len(plan.unchanged))
     totals = runner.new_totals(plan)
     meter = Progress(len(plan.todo), logger.info)
-    groups = runner.batches(plan.todo, int(load_config("pipeline")["run"]["batch_size"]))
+    groups = runner.batches(plan.todo, batch_size or int(load_config("pipeline")["run"]["batch_size"]))
     for n, group in enumerate(groups):
         futures = [process.submit(src) for src in group]
         results = []
@@ -89,8 +90,8 @@ def process_and_commit(
 
 
 @flow(name="zhnews-corpus", log_prints=True)
-def corpus_flow(inputs: list[str] | None = None, out: str | None = None) -> runner.RunSummary:
+def corpus_flow(inputs: list[str] | None = None, out: str | None = None, batch_size: int | None = None) -> runner.RunSummary:
     store = Store(out or runner.default_out_dir())
     with store.lock():
         plan = runner.plan_run(store, inputs or [runner.SAMPLE_CORPUS])
-        return process_and_commit(store, plan)
+        return process_and_commit(store, plan, batch_size=batch_size)

@@ -57,6 +57,8 @@ def _orchestrator(p: argparse.ArgumentParser) -> None:
                    help="plain in-process loop, no Prefect server")
     g.add_argument("--prefect", dest="orchestrator", action="store_const", const="prefect",
                    help="run as a Prefect flow (default from configs/pipeline.yaml)")
+    p.add_argument("--batch-size", type=int, metavar="N",
+                   help="files per atomic commit (default: run.batch_size of the config)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="parallel workers for the Prefect flow (default: run.workers of the config)")
     p.add_argument("--dask-address", metavar="ADDR",
@@ -77,11 +79,11 @@ def _execute(args: argparse.Namespace, inputs: list[str] | None) -> int:
             from flows.corpus_flow import corpus_flow, task_runner
 
             flow = corpus_flow.with_options(task_runner=task_runner(args.workers, args.dask_address))
-            result = flow(inputs=inputs, out=out)
+            result = flow(inputs=inputs, out=out, batch_size=args.batch_size)
         else:
             from pipeline.runner import run_corpus
 
-            result = run_corpus(inputs, out)
+            result = run_corpus(inputs, out, batch_size=args.batch_size)
     except StoreLocked as exc:
         print(f"zhnews: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again when the other run is done

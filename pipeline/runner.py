@@ -324,6 +324,7 @@ def run_corpus(
     inputs: Iterable[str | os.PathLike[str]] | None = None,
     out: str | os.PathLike[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    batch_size: int | None = None,
 ) -> RunSummary:
     """The whole run without Prefect: plan, process file by file, commit per batch."""
     from pipeline.progress import Progress
@@ -333,7 +334,7 @@ def run_corpus(
     with store.lock():
         plan = plan_run(store, list(inputs) if inputs else [SAMPLE_CORPUS])
         totals = new_totals(plan)
-        size = int(load_config("pipeline")["run"]["batch_size"])
+        size = batch_size or int(load_config("pipeline")["run"]["batch_size"])
         meter = Progress(len(plan.todo), progress or _stderr)
         groups = batches(plan.todo, size)
         for n, group in enumerate(groups):
