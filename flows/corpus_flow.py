@@ -8,6 +8,7 @@ Commits always happen here, in the flow, so workers never write datasets.
 from __future__ import annotations
 
 import logging
+import pickle
 from typing import Callable
 
 from prefect import flow, get_run_logger, task
@@ -28,14 +29,16 @@ def process_source_task(src: runner.SourceFile) -> runner.SourceResult:
 
 
 @task(name="process-sources", cache_policy=NO_CACHE)
-def process_sources_task(srcs: list[runner.SourceFile]) -> list[runner.SourceResult]:
-    """Several files in one task: Prefect's bookkeeping costs ~0.3 s of CPU per task."""
-    return [runner.process_source(src) for src in srcs]
+def process_sources_task(srcs: list[runner.SourceFile]) -> bytes:
+    """Several files in one task (Prefect's bookkeeping costs ~0.3 s of CPU per task).
+    The results travel pickled: Prefect walks a task's return value and the arguments of
+    the next task object by object, which for whole documents costs more than the NLP."""
+    return pickle.dumps([runner.process_source(src) for src in srcs], protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @task(name="commit-batch", cache_policy=NO_CACHE)
-def commit_batch_task(store: Store, plan: runner.RunPlan, results: list[runner.SourceResult], totals: dict, final: bool) -> dict:
-    runner.commit_batch(store, plan, results, totals, final)
+def commit_batch_task(store: Store, plan: runner.RunPlan, results: bytes, totals: dict, final: bool) -> dict:
+    runner.commit_batch(store, plan, pickle.loads(results), totals, final)
     return totals
 
 
@@ -99,13 +102,14 @@ def process_and_commit(
         results = []
         for chunk, fut in zip(chunks, futures):
             try:
-                chunk_results = fut.result()
+                chunk_results = pickle.loads(fut.result())
             except Exception:
                 chunk_results = one_by_one(chunk)
             for result in chunk_results:
                 results.append(settle(result) if settle else result)
                 meter.step(result.source.source_path, result.chars)
-        totals = commit_batch_task(store, plan, results, totals, final=n == len(groups) - 1)
+        payload = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+        totals = commit_batch_task(store, plan, payload, totals, final=n == len(groups) - 1)
     summary = runner.summary(plan, totals)
     logger.info(summary.describe())
     return summary
