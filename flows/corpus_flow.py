@@ -1,6 +1,6 @@
-"""The corpus flow: plan → process each new/changed file (a task each) → commit per batch.
+"""The corpus flow: plan → process the new/changed files (a few per task) → commit per batch.
 
-Per-file tasks run on the configured task runner: threads in one process, or Dask workers
+Processing tasks run on the configured task runner: threads in one process, or Dask workers
 (``run.task_runner: dask``; a local cluster, or the scheduler at ``run.dask_address``).
 Commits always happen here, in the flow, so workers never write datasets.
 """
@@ -25,6 +25,7 @@ logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
 
 @task(name="process-source", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def process_source_task(src: runner.SourceFile) -> runner.SourceResult:
+    """One file alone, with retries: for the files of a ``process-sources`` task that raised."""
     return runner.process_source(src)
 
 
