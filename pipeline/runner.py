@@ -97,7 +97,7 @@ def discover(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list
         elif p.is_file():
             files.append(p)
         else:
-            missing.append(Reject(str(p), "not_found", "no such file or directory"))
+            missing.append(Reject(storable_path(str(p)), "not_found", "no such file or directory"))
     seen: set[Path] = set()
     unique = [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]
     return unique, missing
@@ -106,9 +106,16 @@ def discover(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list
 def recorded_path(path: Path) -> str:
     resolved = path.resolve()
     try:
-        return resolved.relative_to(PROJECT_ROOT).as_posix()
+        text = resolved.relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
-        return str(resolved)
+        text = str(resolved)
+    return storable_path(text)
+
+
+def storable_path(text: str) -> str:
+    """A path as Parquet can store it: a name that is not UTF-8 (say GBK, from a zip made on
+    Windows) arrives with surrogates, so its raw bytes are written escaped (``\\xd0``) instead."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
