@@ -85,13 +85,17 @@ def _execute(args: argparse.Namespace, inputs: list[str] | None) -> int:
 
             result = run_corpus(inputs, out, batch_size=args.batch_size)
     except StoreLocked as exc:
-        print(f"zhnews: {exc}", file=sys.stderr)
-        return 75  # EX_TEMPFAIL: try again when the other run is done
+        return _locked(exc)
     except StoreError as exc:
         print(f"zhnews: {exc}", file=sys.stderr)
         return 1
     print(result.describe())
     return 0
+
+
+def _locked(exc: Exception) -> int:
+    print(f"zhnews: {exc}", file=sys.stderr)
+    return 75  # EX_TEMPFAIL: try again when the other run is done
 
 
 def _serve(out: str | None, once: bool, cron: str | None) -> int:
@@ -111,8 +115,7 @@ def _serve(out: str | None, once: bool, cron: str | None) -> int:
     try:
         result = inbox_flow(out=out)
     except StoreLocked as exc:
-        print(f"zhnews: {exc}", file=sys.stderr)
-        return 75
+        return _locked(exc)
     print(result.describe() if result else "inbox: nothing ready")
     return 0
 

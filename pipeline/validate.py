@@ -28,8 +28,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from pipeline.entities.catalog import LABELS as ENTITY_LABELS
 from pipeline.runner import default_out_dir
 from pipeline.schemas import KEYS, SCHEMAS, SPAN_TABLES
+from pipeline.stance.lexicon import DOMESTIC, FOREIGN
+from pipeline.stance.score import BULLISH, INDUSTRY, MIXED, NEUTRAL, SKEPTICAL
+from pipeline.stance.stage import ARTICLE, SENTENCE
 from pipeline.store import Store, StoreError
 
 MAX_EXAMPLES = 3
@@ -93,7 +97,6 @@ class TableRules:
     rows: tuple[RowRule, ...] = ()
 
 
-ENTITY_LABELS = ["PERSON", "ORG", "GPE", "LOC", "PRODUCT"]
 # Offsets, indices and counts, in whichever table they appear.
 NON_NEGATIVE = {
     "start", "end", "sent_index", "part_index", "n_chars", "mention_count", "size", "chars",
@@ -122,14 +125,14 @@ RULES: dict[str, TableRules] = {
     "mentions": TableRules(
         not_null=("article_id", "sent_index", "start", "end", "text", "label", "entity_id", "confidence"),
         unique=("article_id", "start", "end"),
-        allowed={"label": ENTITY_LABELS},
+        allowed={"label": list(ENTITY_LABELS)},
         ranges={"confidence": (0.0, 1.0)},
         rows=(SPAN_ORDER,),
     ),
     "entities": TableRules(
         not_null=("entity_id", "name", "label", "mention_count"),
         unique=("entity_id",),
-        allowed={"label": ENTITY_LABELS},
+        allowed={"label": list(ENTITY_LABELS)},
     ),
     "quantities": TableRules(
         not_null=("article_id", "quantity_id", "sent_index", "start", "end", "surface", "unit_kind"),
@@ -146,8 +149,8 @@ RULES: dict[str, TableRules] = {
     "stance": TableRules(
         not_null=("article_id", "scope", "target", "target_kind", "label", "score"),
         unique=("article_id", "scope", "sent_index"),
-        allowed={"scope": ["sentence", "article"], "label": ["bullish", "skeptical", "neutral", "mixed"],
-                 "target_kind": ["industry", "domestic", "foreign"]},
+        allowed={"scope": [SENTENCE, ARTICLE], "label": [BULLISH, SKEPTICAL, NEUTRAL, MIXED],
+                 "target_kind": [INDUSTRY, DOMESTIC, FOREIGN]},
         ranges={"score": (-1.0, 1.0)},
         rows=(STANCE_SCOPE,),
     ),
